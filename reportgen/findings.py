@@ -86,6 +86,26 @@ class Finding:
         return out
 
 
+# Causes before the symptoms they produce: a model with unscaled inputs also underfits and
+# scores below baseline, and the reader needs the scaling named first. Lower tier = earlier.
+CAUSE_TIER: dict[str, int] = {"leakage": 0, "data": 0, "model": 0, "training": 1, "evaluation": 3}
+TIER_OVERRIDES: dict[str, int] = {"data.weak_segment": 2, "evaluation.unstable_cv": 2}
+
+
+def cause_tier(code: str) -> int:
+    return TIER_OVERRIDES.get(code, CAUSE_TIER.get(code.split(".", 1)[0], 3))
+
+
 def rank_findings(findings: list[Finding]) -> list[Finding]:
-    """Most severe first, then the largest share of error explained, then by code (stable)."""
-    return sorted(findings, key=lambda f: (-f.severity.rank, -(f.impact or 0.0), f.code, f.title))
+    """Claimed causes (warning/critical) first, infos last.
+
+    Among claims: root causes (data, leakage, model) before training dynamics, before weak
+    segments, before evaluation symptoms; then the more severe, then the larger share of error
+    explained (`impact`); code and title break ties so the order is deterministic.
+    """
+    def key(f: Finding):
+        claimed = f.severity is not Severity.INFO
+        return (0 if claimed else 1, cause_tier(f.code) if claimed else 0, -f.severity.rank,
+                -(f.impact or 0.0), f.code, f.title)
+
+    return sorted(findings, key=key)
