@@ -9,7 +9,7 @@ from .resources import bundled_dir
 DEMOS = [
     # (folder, target, time column, title)
     ("breast_cancer", "diagnosis", None, "Demo: breast cancer diagnosis (binary MLP)"),
-    ("co2", "co2", "date", "Demo: Mauna Loa CO2 forecast (12-month window)"),
+    ("co2", "co2_next", "date", "Demo: Mauna Loa CO2 forecast (12-month window)"),
 ]
 
 
