@@ -143,7 +143,7 @@ class AuditContext:
     @cached_property
     def test_pred_class(self) -> np.ndarray | None:
         if self.task == "binary":
-            return (self.test_scores >= 0.5).astype(np.int64)
+            return (self.test_scores > 0.5).astype(np.int64)
         if self.task == "multiclass":
             return np.argmax(self.test_scores, axis=1)
         return None
@@ -151,7 +151,7 @@ class AuditContext:
     def row_error(self, y: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """Per-row error: 1 - correct for classification, |error| for regression."""
         if self.task == "binary":
-            return ((scores >= 0.5).astype(np.int64) != y).astype(np.float64)
+            return ((scores > 0.5).astype(np.int64) != y).astype(np.float64)
         if self.task == "multiclass":
             return (np.argmax(scores, axis=1) != y).astype(np.float64)
         return np.abs(y - scores)
