@@ -17,7 +17,7 @@ from .findings import CODES, Finding, Severity  # noqa: E402
 def __getattr__(name):
     # lazy: importing reportgen must stay cheap (no pandas/matplotlib until used)
     if name == "audit":
-        from .audit import audit
+        from .pipeline import audit
 
         return audit
     if name == "Report":

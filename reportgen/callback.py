@@ -57,7 +57,7 @@ class AuditCallback(keras.callbacks.Callback):
                 continue
 
     def on_train_end(self, logs=None):
-        from .audit import audit
+        from .pipeline import audit
 
         history = {k: v for k, v in self.logs.items() if len(v) == len(self.logs.get("loss", []))} or None
         self.report = audit(

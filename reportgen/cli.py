@@ -94,7 +94,7 @@ def check_writable(out: Path) -> None:
 
 
 def run_audit(args) -> int:
-    from .audit import audit
+    from .pipeline import audit
     from .findings import Severity
 
     formats = parse_formats(args.format)

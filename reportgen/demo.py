@@ -15,7 +15,7 @@ DEMOS = [
 
 def run_demo(out: Path, formats: list[str], progress: Callable[[str], None] | None = None) -> list[Path]:
     """Audit each bundled sample into out/<name>/ and return the written report paths."""
-    from .audit import audit
+    from .pipeline import audit
 
     say = progress or (lambda msg: None)
     root = bundled_dir("sample_data")
