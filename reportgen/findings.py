@@ -88,8 +88,17 @@ class Finding:
 
 # Causes before the symptoms they produce: a model with unscaled inputs also underfits and
 # scores below baseline, and the reader needs the scaling named first. Lower tier = earlier.
-CAUSE_TIER: dict[str, int] = {"leakage": 0, "data": 0, "model": 0, "training": 1, "evaluation": 3}
-TIER_OVERRIDES: dict[str, int] = {"data.weak_segment": 2, "evaluation.unstable_cv": 2}
+# Data, leakage and a wrong output/loss pairing are root causes; a diverging optimiser (too high
+# a learning rate) comes next because it in turn explodes gradients and kills ReLU units; then
+# the other model-internal findings, the remaining training dynamics, weak segments, and last the
+# evaluation symptoms.
+CAUSE_TIER: dict[str, int] = {"leakage": 0, "data": 0, "model": 2, "training": 3, "evaluation": 5}
+TIER_OVERRIDES: dict[str, int] = {
+    "model.output_loss_mismatch": 0,
+    "training.unstable": 1,
+    "data.weak_segment": 4,
+    "evaluation.unstable_cv": 4,
+}
 
 
 def cause_tier(code: str) -> int:
@@ -99,8 +108,7 @@ def cause_tier(code: str) -> int:
 def rank_findings(findings: list[Finding]) -> list[Finding]:
     """Claimed causes (warning/critical) first, infos last.
 
-    Among claims: root causes (data, leakage, model) before training dynamics, before weak
-    segments, before evaluation symptoms; then the more severe, then the larger share of error
+    Among claims: by CAUSE_TIER (root causes before the symptoms they produce); then the more severe, then the larger share of error
     explained (`impact`); code and title break ties so the order is deterministic.
     """
     def key(f: Finding):
