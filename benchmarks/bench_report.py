@@ -37,8 +37,7 @@ def make_binary(d: Path, n: int, seed: int = 0) -> tuple[Path, Path]:
 
 
 def make_model_case(d: Path, n_train: int, n_test: int, n_features: int, epochs: int) -> dict[str, Path]:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
+    from reportgen._tf import keras  # quiet TensorFlow import
 
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(1)
