@@ -277,9 +277,9 @@ def fault_case(name: str) -> Case:
     elif name == "one_unit_wine":  # a 1-unit bottleneck for 3 classes: too small
         w = wine()
         case = fit_model(w, build_mlp(w, hidden=(1,)), epochs=80)
-    elif name == "huge_on_60_rows":  # 74k parameters, 60 rows, 150 epochs without early stopping
+    elif name == "huge_on_60_rows":  # 74k parameters, 60 rows, 60 epochs without early stopping
         small = subsample(bc, 60)
-        case = fit_model(small, build_mlp(small, hidden=(256, 256)), epochs=150, batch_size=16, early_stopping=False)
+        case = fit_model(small, build_mlp(small, hidden=(256, 256)), epochs=60, batch_size=16, early_stopping=False)
     elif name == "softmax_width1":  # softmax over one unit: always 1.0
         case = fit_model(bc, build_mlp(bc, output_activation="softmax"), epochs=3)
     elif name == "linear_bce":  # linear output with binary_crossentropy(from_logits=False)

@@ -107,3 +107,17 @@ def test_drift_named_first():
     case = models.train_model(models.Case(base.name, base.task, base.target, base.train, test))
     report = run(case)
     assert _first(report) == "data.drift", claims(report)
+
+
+@pytest.mark.parametrize("fault, expected", [
+    ("deep_sigmoid", {"model.vanishing_gradients", "model.saturating_activation"}),
+    ("dead_relu", {"model.dead_units"}),
+    ("lr_1e-6", {"training.slow_convergence"}),
+    ("huge_on_60_rows", {"training.overfitting", "model.capacity", "data.too_few_samples"}),
+    ("one_unit_wine", {"model.capacity", "training.underfitting"}),
+    ("nan_regression", {"training.unstable", "model.exploding_gradients"}),
+    ("softmax_width1", {"model.output_loss_mismatch"}),
+])
+def test_model_and_training_faults_named_first(fault, expected):
+    report = run(models.fault_case(fault))
+    assert _first(report) in expected, claims(report)
