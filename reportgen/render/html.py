@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .filters import FILTERS, slug
+from .filters import FILTERS, _plain, slug
 
 if TYPE_CHECKING:  # pragma: no cover
     import jinja2
@@ -106,17 +106,10 @@ def _numeric_columns(table: Any) -> list[bool]:
     out = []
     for j in range(width):
         cells = [row[j] for row in table.rows if j < len(row) and row[j] is not None]
-        out.append(bool(cells) and all(_is_number(_scalar(c)) for c in cells))
+        out.append(bool(cells) and all(_is_number(_plain(c)) for c in cells))
     return out
 
 
-def _scalar(value: Any) -> Any:
-    if type(value).__module__ == "numpy" and hasattr(value, "item"):
-        try:
-            return value.item()
-        except (TypeError, ValueError):
-            return value
-    return value
 
 
 def _headlines(report: "Report") -> list[Any]:
