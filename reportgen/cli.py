@@ -91,6 +91,13 @@ def check_writable(out: Path) -> None:
         raise InputError(f"--out: cannot write to {out}: {probe} is not a directory")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise InputError(f"--out: cannot write to {out}: permission denied")
+    import tempfile
+
+    try:  # access() says yes for root everywhere, even in /proc; a real (self-deleting) file tells
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise InputError(f"--out: cannot write to {out}: {exc.strerror or exc}") from None
 
 
 def run_audit(args) -> int:

@@ -125,6 +125,10 @@ def test_unwritable_output(binary_files, capsys):
     code, err = run(BASE + ["--predictions", str(d / "pred.csv"), "--test", str(d / "test.csv"),
                             "--target", "label", "--out", str(d / "afile" / "sub")], capsys)
     assert code == 2 and "cannot write" in err and "Traceback" not in err
+    if os.path.isdir("/proc/self"):  # root may "access" /proc but cannot create files there
+        code, err = run(BASE + ["--predictions", str(d / "pred.csv"), "--test", str(d / "test.csv"),
+                                "--target", "label", "--out", "/proc/reportgen-out"], capsys)
+        assert code == 2 and "cannot write to /proc/reportgen-out" in err
 
 
 def test_fail_on_gate(binary_files, capsys):
