@@ -10,8 +10,13 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def bundled_dir(name: str) -> Path:
-    for candidate in (PACKAGE_DIR / name, PACKAGE_DIR.parent / name):
-        if candidate.is_dir():
+def bundled_dir(name: str, must_contain: str | None = None) -> Path:
+    """The bundled folder `name` (wheel: inside the package; checkout: at the repo top level),
+    optionally required to hold the file `must_contain`."""
+    candidates = (PACKAGE_DIR / name, PACKAGE_DIR.parent / name)
+    for candidate in candidates:
+        if candidate.is_dir() and (must_contain is None or (candidate / must_contain).is_file()):
             return candidate
-    raise FileNotFoundError(f"reportgen installation is incomplete: folder '{name}' not found next to {PACKAGE_DIR}")
+    tried = ", ".join(str(c) for c in candidates)
+    what = f"'{must_contain}' in " if must_contain else ""
+    raise RuntimeError(f"reportgen installation is incomplete: looked for {what}{tried} (reinstall reportgen)")

@@ -36,19 +36,9 @@ def templates_dir() -> Path:
     Installed wheel: ``reportgen/templates/`` (pyproject.toml force-includes the repo's
     top-level ``templates/`` there). Source / editable checkout: ``<repo>/templates/``.
     """
-    here = Path(__file__).resolve()
-    candidates = [
-        here.parents[1] / "templates",  # reportgen/templates (wheel)
-        here.parents[2] / "templates",  # <repo>/templates (source / editable install)
-    ]
-    for candidate in candidates:
-        if (candidate / TEMPLATE).is_file():
-            return candidate
-    tried = ", ".join(str(c) for c in candidates)
-    raise RuntimeError(
-        f"reportgen templates not found: looked for {TEMPLATE} in {tried}; "
-        "the installation is incomplete (reinstall reportgen)"
-    )
+    from ..resources import bundled_dir
+
+    return bundled_dir("templates", must_contain=TEMPLATE)
 
 
 @lru_cache(maxsize=4)
