@@ -5,7 +5,6 @@ Faults are injected here from tests/models.py cases; models that must be retrain
 data are module fixtures (a few seconds each)."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from reportgen.checks import leakage as L
 from reportgen.context import AuditContext
 from reportgen.findings import Severity
 from reportgen.inputs import build_inputs
+from findings_helpers import claims, one  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -37,17 +37,6 @@ def model_scores(case, df=None):
     X, _ = case.xy(case.test if df is None else df)
     out = case.model.predict(X, verbose=0)
     return out.ravel() if out.shape[1] == 1 else out
-
-
-def claims(findings, code=None):
-    return [f for f in findings if f.severity is not Severity.INFO and (code is None or f.code == code)]
-
-
-def one(findings, code):
-    got = [f for f in findings if f.code == code]
-    assert len(got) == 1, f"expected one {code}, got {[(f.code, f.severity.value, f.title) for f in findings]}"
-    json.loads(json.dumps(got[0].to_dict(), allow_nan=False))  # evidence is plain JSON
-    return got[0]
 
 
 def run_all(ctx):

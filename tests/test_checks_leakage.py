@@ -2,7 +2,6 @@
 the target away. Most run in predictions-only mode (the leak is in the data, not the model)."""
 from __future__ import annotations
 
-import json
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +11,7 @@ from reportgen.checks import leakage as L
 from reportgen.context import AuditContext
 from reportgen.findings import Severity
 from reportgen.inputs import build_inputs
+from findings_helpers import one  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -19,13 +19,6 @@ pytestmark = pytest.mark.slow
 def ctx_of(train, test, target, predictions, time_column=None, task=None):
     return AuditContext(build_inputs(predictions=predictions, train=train, test=test, target=target,
                                      time_column=time_column, task=task), strict=True)
-
-
-def one(findings, code):
-    got = [f for f in findings if f.code == code]
-    assert len(got) == 1, f"expected one {code}, got {[(f.code, f.severity.value, f.title) for f in findings]}"
-    json.loads(json.dumps(got[0].to_dict(), allow_nan=False))  # evidence is plain JSON
-    return got[0]
 
 
 def scores(case, df):

@@ -17,6 +17,7 @@ from reportgen.checks import training as T
 from reportgen.context import AuditContext
 from reportgen.findings import Severity
 from reportgen.inputs import build_inputs
+from findings_helpers import claims, one  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -32,16 +33,6 @@ def ctx_for(case, *, model=None, history="case", predictions=None):
 
 def run(check, ctx):
     return [f for f in check(ctx)]
-
-
-def one(findings, code):
-    got = [f for f in findings if f.code == code]
-    assert len(got) == 1, f"expected one {code}, got {[(f.code, f.severity.value, f.title) for f in findings]}"
-    return got[0]
-
-
-def claims(findings):
-    return [f for f in findings if f.severity is not Severity.INFO]
 
 
 def all_mine(ctx):

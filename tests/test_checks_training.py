@@ -14,6 +14,7 @@ from reportgen.checks import training as T
 from reportgen.context import AuditContext
 from reportgen.findings import Severity
 from reportgen.inputs import build_inputs
+from findings_helpers import claims, one  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -23,16 +24,6 @@ def ctx_for(case, *, history="case", predictions=None, train=None):
     kw = {"predictions": predictions} if predictions is not None else {"model": case.model}
     return AuditContext(build_inputs(train=case.train if train is None else train, test=case.test, target=case.target,
                                      history=hist or None, time_column=case.time_column, **kw), strict=True)
-
-
-def one(findings, code):
-    got = [f for f in findings if f.code == code]
-    assert len(got) == 1, f"expected one {code}, got {[(f.code, f.severity.value, f.title) for f in findings]}"
-    return got[0]
-
-
-def claims(findings):
-    return [f for f in findings if f.severity is not Severity.INFO]
 
 
 def curve(start, end, n, noise=0.0, seed=0):
